@@ -26,6 +26,13 @@ MLP_OUTPUT = "mlp_output"
 COMBINE = "combine_dense"
 PREDICTION = "prediction"
 
+OPTIMIZERS = {
+    "adam": keras.optimizers.Adam,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+    "adagrad": keras.optimizers.Adagrad,
+}
+
 
 def build_nncf(
     num_tracks: int,
@@ -36,6 +43,7 @@ def build_nncf(
     combine_layers: Sequence[int] = (100, 100),
     dropout: float = 0.2,
     learning_rate: float = 1e-3,
+    optimizer: str = "adam",
 ) -> keras.Model:
     """Build and compile the NNCF model.
 
@@ -50,8 +58,9 @@ def build_nncf(
         combine_layers: Widths of the linear dense layers that join the two streams.
         dropout: Dropout rate after every embedding, after the MLP input and after each
             batch normalisation.
-        learning_rate: Adam learning rate. The reference compiled with Keras' default
+        learning_rate: Optimizer learning rate. The reference compiled with Keras' default
             Adam, whose rate is 0.001.
+        optimizer: ``"adam"`` (the reference's), ``"rmsprop"``, ``"sgd"`` or ``"adagrad"``.
 
     Returns:
         A compiled model whose inputs are ``[playlist_index, track_index]``, two int
@@ -64,6 +73,8 @@ def build_nncf(
             f"mlp_layers={tuple(mlp_layers)!r} is too short: the MLP stream needs at least "
             "three layers (two with batch normalisation, then the ReLU layers)."
         )
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer={optimizer!r} is unknown; expected one of {list(OPTIMIZERS)}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout={dropout!r} is outside [0, 1).")
 
@@ -105,7 +116,7 @@ def build_nncf(
 
     model = keras.Model([playlist_input, track_input], prediction, name="nncf")
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=OPTIMIZERS[optimizer](learning_rate=learning_rate),
         loss="binary_crossentropy",
         metrics=["accuracy"],
         jit_compile=False,

@@ -676,6 +676,18 @@ def write_synthetic_mpd(
     return output_dir
 
 
+def ensure_synthetic_mpd(output_dir: str | os.PathLike[str], seed: int = 0) -> Path:
+    """Return ``output_dir``, writing the default-size synthetic dataset there if it is absent.
+
+    The folder appears only once complete (see :func:`write_synthetic_mpd`), so an existing
+    folder with a README holds a whole dataset and is reused.
+    """
+    output_dir = Path(output_dir)
+    if (output_dir / "README.md").is_file():
+        return output_dir
+    return write_synthetic_mpd(output_dir, seed=seed)
+
+
 def _check_output_dir(output_dir: Path, overwrite: bool) -> None:
     """Raise FileExistsError unless ``output_dir`` may be written."""
     if not output_dir.exists() and not output_dir.is_symlink():
