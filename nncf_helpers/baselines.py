@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -248,7 +249,11 @@ class ALSRecommender(FactorRecommender):
         }
 
     def _fit(self, matrix: sp.csr_matrix) -> None:
-        from implicit.cpu.als import AlternatingLeastSquares
+        # implicit imports tqdm.auto, which warns inside Jupyter when ipywidgets is absent;
+        # progress bars are off here anyway.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from implicit.cpu.als import AlternatingLeastSquares
 
         # implicit warns at construction when BLAS is multithreaded, so build inside the limit.
         with threadpool_limits(limits=1, user_api="blas"):

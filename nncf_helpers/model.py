@@ -15,7 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import keras
+from nncf_helpers.quiet import import_tensorflow
+
+import_tensorflow()
+
+import keras  # noqa: E402
 
 # Layer names used by the folded scorer to find the weights it needs.
 TRACK_MF = "track_embedding_mf"

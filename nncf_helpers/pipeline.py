@@ -204,8 +204,13 @@ def write_index(reports_dir: Path, runs: Mapping[str, Path], run_name: str) -> P
 def run_pipeline(mpd_dir: str | None = None, datasets: Sequence[str] = DATASETS,
                  reports_dir: Path = paths.REPORTS_DIR, run_name: str | None = None,
                  overrides: Mapping | None = None, overwrite: bool = False,
-                 notebooks: Sequence[str] = NOTEBOOKS) -> Path:
-    """Run the notebooks for each dataset and write the index; return its path."""
+                 notebooks: Sequence[str] = NOTEBOOKS, runs_dir: Path = paths.RUNS_DIR,
+                 build_dir: Path = paths.PROJECT_ROOT / "build") -> Path:
+    """Run the notebooks for each dataset and write the index; return its path.
+
+    Artifacts go to ``runs_dir/<run_name>/<dataset>``, the notebooks papermill reads and
+    writes to ``build_dir``, and the rendered pages to ``reports_dir/<dataset>``.
+    """
     overrides = dict(overrides or {})
     synthetic_seed = int(overrides.get("SYNTHETIC_SEED", 0))
     run_name = run_name or run_name_for(mpd_dir, synthetic_seed)
@@ -215,12 +220,12 @@ def run_pipeline(mpd_dir: str | None = None, datasets: Sequence[str] = DATASETS,
     runs = {}
     started = time.perf_counter()
     for dataset in datasets:
-        run_dir = paths.RUNS_DIR / run_name / dataset
+        run_dir = paths.resolve(runs_dir) / run_name / dataset
         run_dir.mkdir(parents=True, exist_ok=True)
         report_dir = reports_dir / dataset
         report_dir.mkdir(parents=True, exist_ok=True)
-        build_dir = paths.PROJECT_ROOT / "build" / run_name / dataset
-        build_dir.mkdir(parents=True, exist_ok=True)
+        notebook_dir = paths.resolve(build_dir) / run_name / dataset
+        notebook_dir.mkdir(parents=True, exist_ok=True)
         parameters = {
             "MPD_DIR": str(paths.resolve(mpd_dir)) if mpd_dir else "",
             "DATASET": dataset,
@@ -229,7 +234,7 @@ def run_pipeline(mpd_dir: str | None = None, datasets: Sequence[str] = DATASETS,
             **overrides,
         }
         for name in notebooks:
-            run_notebook(name, dataset, parameters, build_dir, report_dir)
+            run_notebook(name, dataset, parameters, notebook_dir, report_dir)
         runs[dataset] = run_dir
     index = write_index(reports_dir, runs, run_name)
     logger.info("Wrote %s in %.1f minutes.", index, (time.perf_counter() - started) / 60)
@@ -256,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reports-dir", default=str(paths.REPORTS_DIR),
                         help="folder for the HTML reports (default: reports/)")
     parser.add_argument("--run-name", default=None,
-                        help="folder name under data/runs (default: from the data source)")
+                        help="folder name under the runs folder (default: from the data source)")
+    parser.add_argument("--runs-dir", default=str(paths.RUNS_DIR),
+                        help="folder for the artifacts of each run (default: data/runs/)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"),
                         help="notebook parameter for every notebook that has it, e.g. "
@@ -269,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {name: _parse_value(value) for name, value in args.parameter}
     try:
         index = run_pipeline(args.mpd_dir or None, args.datasets, Path(args.reports_dir),
-                             args.run_name, overrides, args.overwrite)
+                             args.run_name, overrides, args.overwrite,
+                             runs_dir=Path(args.runs_dir))
     except NotebookFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

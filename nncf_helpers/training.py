@@ -20,12 +20,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import keras
-import numpy as np
-import tensorflow as tf
+from nncf_helpers.quiet import import_tensorflow
 
-from nncf_helpers.artifacts import atomic_path, read_json, write_json
-from nncf_helpers.sampling import BalancedSampler
+import_tensorflow()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from nncf_helpers.artifacts import atomic_path, read_json, write_json  # noqa: E402
+from nncf_helpers.sampling import BalancedSampler  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
