@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import zipfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,6 +101,25 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def content_sha256(path: str | Path) -> str:
+    """SHA-256 of what a file holds, leaving out what changes with the time it was written.
+
+    A ``.keras`` file is a zip whose ``metadata.json`` records the save date, so the same
+    weights saved twice differ in bytes. Its other members (config and weights) are
+    hashed instead, which makes a retrained model of the same seed fingerprint the same.
+    """
+    path = Path(path)
+    if path.suffix == ".keras" and zipfile.is_zipfile(path):
+        digest = hashlib.sha256()
+        with zipfile.ZipFile(path) as archive:
+            for name in sorted(archive.namelist()):
+                if name == "metadata.json":
+                    continue
+                digest.update(name.encode() + b"\0" + archive.read(name))
+        return digest.hexdigest()
+    return sha256_file(path)
+
+
 def fingerprint(payload) -> str:
     """SHA-256 of the canonical JSON form of ``payload`` (sorted keys)."""
     text = json.dumps(payload, sort_keys=True, default=_to_json, ensure_ascii=True)
@@ -137,6 +157,7 @@ class StepFolder:
         self.inputs = json.loads(json.dumps(dict(inputs), default=_to_json))
         self.overwrite = overwrite
         self.outputs: dict[str, str] = {}
+        self.timing_outputs: dict[str, str] = {}
 
     @property
     def manifest_path(self) -> Path:
@@ -183,10 +204,16 @@ class StepFolder:
         self._write_manifest("running")
         return previous
 
-    def record(self, path: str | Path) -> Path:
-        """Record the SHA-256 of a file this step wrote."""
+    def record(self, path: str | Path, holds_timings: bool = False) -> Path:
+        """Record the SHA-256 of a file this step wrote.
+
+        Files that hold wall-clock timings (``holds_timings``) differ between identical
+        runs, so they are listed apart and left out of the fingerprint that later steps
+        check.
+        """
         path = Path(path)
-        self.outputs[str(path.relative_to(self.folder))] = sha256_file(path)
+        target = self.timing_outputs if holds_timings else self.outputs
+        target[str(path.relative_to(self.folder))] = content_sha256(path)
         return path
 
     def complete(self, extra: Mapping | None = None) -> None:
@@ -200,6 +227,7 @@ class StepFolder:
             "params": self.params,
             "inputs": self.inputs,
             "outputs": dict(sorted(self.outputs.items())),
+            "outputs_with_timings": dict(sorted(self.timing_outputs.items())),
             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         if extra:

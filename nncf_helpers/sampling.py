@@ -22,6 +22,15 @@ def one_hot(labels: np.ndarray) -> np.ndarray:
     return np.stack([1.0 - labels, labels], axis=1)
 
 
+def count_ones(size: int, balance_ratio: float) -> int:
+    """Number of ones in a sample of ``size`` cells: ``ceil(size * balance_ratio)``.
+
+    The product is rounded to 9 decimals first, so float error such as
+    ``50 * 0.14 == 7.000000000000001`` does not add a one.
+    """
+    return int(np.ceil(round(size * balance_ratio, 9)))
+
+
 def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
     """Generator for one epoch's batch, so a resumed run draws what an unbroken one would."""
     return rng_for(seed, TRAINING_BATCHES, epoch)
@@ -58,7 +67,7 @@ class BalancedSampler:
         Zeros are distinct within a batch only by chance, as uniform draws with
         replacement; their share of blocked cells is rejected and redrawn.
         """
-        num_ones = int(np.ceil(batch_size * balance_ratio))
+        num_ones = count_ones(batch_size, balance_ratio)
         num_zeros = batch_size - num_ones
         ones = self.training_positive_keys[
             rng.integers(0, len(self.training_positive_keys), size=num_ones)
@@ -107,7 +116,7 @@ def balanced_sample(keys: np.ndarray, labels: np.ndarray, size: int, balance_rat
             f"The held-out cells hold {len(ones)} ones and {len(zeros)} zeros, so no "
             "class-balanced sample exists. Use more playlists or a larger HOLDOUT_FRACTION."
         )
-    num_ones = int(np.ceil(size * balance_ratio))
+    num_ones = count_ones(size, balance_ratio)
     sample = np.concatenate([
         ones[rng.integers(0, len(ones), size=num_ones)],
         zeros[rng.integers(0, len(zeros), size=size - num_ones)],

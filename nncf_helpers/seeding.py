@@ -17,6 +17,7 @@ VALIDATION_SAMPLE = 4
 TEST_SAMPLES = 5
 RANKING = 6
 BASELINES = 7
+DROPOUT = 8
 
 
 def rng_for(seed: int, purpose: int, *extra: int) -> np.random.Generator:

@@ -7,9 +7,10 @@ test functions directly (``train_on_batch`` and ``test_on_batch``), which keeps 
 model computes and drops the per-epoch overhead of ``fit``. Batches come from a
 ``tf.data`` pipeline that draws the next batch while the current step runs.
 
-Every random choice is seeded: the batch of epoch ``e`` comes from a generator seeded with
-``(seed, e)``, and the dropout seeds are reset to ``(seed, e)`` at the start of the epoch,
-so a run resumed from a checkpoint reaches the state an unbroken run reaches.
+Every random choice is seeded. The batch of epoch ``e`` comes from a generator seeded with
+``(seed, e)``, and at the start of the epoch every dropout layer's seed is reset to its
+own state drawn from ``(seed, e)``. A run resumed from a checkpoint therefore reaches the
+state an unbroken run reaches.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import tensorflow as tf  # noqa: E402
 
 from nncf_helpers.artifacts import atomic_path, read_json, write_json  # noqa: E402
 from nncf_helpers.sampling import BalancedSampler  # noqa: E402
+from nncf_helpers.seeding import DROPOUT, rng_for  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +78,17 @@ def load_model(path: str | Path) -> keras.Model:
 
 
 def _reset_dropout_seeds(model: keras.Model, seed: int, epoch: int) -> None:
+    # Keras adds [0, 1] to a layer's seed state at every draw. Layers sharing one state
+    # would draw identical masks wherever their shapes match. With [seed, epoch] as the
+    # state, step k + 1 of an epoch would also repeat step k of the next one. So every
+    # layer and epoch gets its own random state, below 2**31 - 2 because Keras 3's
+    # TensorFlow backend reduces seeds modulo that number.
+    rng = rng_for(seed, DROPOUT, epoch)
     for layer in model.layers:
         generator = getattr(layer, "seed_generator", None)
         if generator is not None:
-            generator.state.assign(
-                np.array([seed % 2**31, epoch], dtype=generator.state.dtype)
-            )
+            state = rng.integers(0, 2**31 - 2, size=2)
+            generator.state.assign(state.astype(generator.state.dtype))
 
 
 def _batches(sampler: BalancedSampler, seed: int, first_epoch: int, epochs: int,

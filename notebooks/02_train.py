@@ -145,8 +145,9 @@ figure = plots.training_curves(history, history["checkpoints"], best_epoch=best[
 # %%
 for _, path in training.list_checkpoints(folders["model"]):
     step.record(path)
-for name in (training.FINAL_MODEL, training.HISTORY_FILE, training.STATE_FILE):
-    step.record(folders["model"] / name)
+step.record(folders["model"] / training.FINAL_MODEL)
+for name in (training.HISTORY_FILE, training.STATE_FILE):
+    step.record(folders["model"] / name, holds_timings=True)
 step.complete({"best_checkpoint": best, "epochs": len(history["loss"])})
 print(f"Lowest validation loss among checkpoints: {best['val_loss']:.4f} at epoch "
       f"{best['epoch']} ({best['file']}).")

@@ -246,6 +246,7 @@ metrics = {
         "baseline_params": {label: model.params for label, model in baselines.items()},
     },
 }
-step.record(artifacts.write_json(folders["models"] / "metrics.json", metrics))
+step.record(artifacts.write_json(folders["models"] / "metrics.json", metrics),
+            holds_timings=True)
 step.complete()
 print(f"Wrote {folders['models'] / 'metrics.json'} (the metrics of 03 with the ranking added).")

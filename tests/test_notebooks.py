@@ -181,6 +181,9 @@ def test_model_comparison_covers_every_model(full_run):
 
 
 def test_rerun_gives_identical_split_and_metrics(full_run, tiny_mpd, tmp_path):
+    # Rerun over a copy of the first run's artifacts: the same parameters are accepted
+    # without OVERWRITE, and every step reproduces what it wrote before.
+    shutil.copytree(full_run / "runs", tmp_path / "runs")
     _run(tmp_path, tiny_mpd, hash_seed="2", datasets=("random",),
          notebooks=("01_split", "02_train", "03_evaluate"))
     first = full_run / "runs" / "tiny" / "random"
