@@ -104,9 +104,11 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 22) -> str:
 def content_sha256(path: str | Path) -> str:
     """SHA-256 of what a file holds, leaving out what changes with the time it was written.
 
-    A ``.keras`` file is a zip whose ``metadata.json`` records the save date, so the same
-    weights saved twice differ in bytes. Its other members (config and weights) are
-    hashed instead, which makes a retrained model of the same seed fingerprint the same.
+    A ``.keras`` file is a zip whose ``metadata.json`` records the save date and whose
+    ``config.json`` records Python object ids (``shared_object_id``), so the same model
+    saved twice differs in bytes. The metadata is left out and the ids are renumbered in
+    order of appearance, which makes a retrained model of the same seed fingerprint the
+    same.
     """
     path = Path(path)
     if path.suffix == ".keras" and zipfile.is_zipfile(path):
@@ -115,9 +117,29 @@ def content_sha256(path: str | Path) -> str:
             for name in sorted(archive.namelist()):
                 if name == "metadata.json":
                     continue
-                digest.update(name.encode() + b"\0" + archive.read(name))
+                content = archive.read(name)
+                if name == "config.json":
+                    content = _renumber_object_ids(json.loads(content))
+                digest.update(name.encode() + b"\0" + content)
         return digest.hexdigest()
     return sha256_file(path)
+
+
+def _renumber_object_ids(config) -> bytes:
+    numbers: dict = {}
+
+    def visit(node):
+        if isinstance(node, dict):
+            return {
+                key: numbers.setdefault(value, len(numbers))
+                if key == "shared_object_id" else visit(value)
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        return node
+
+    return json.dumps(visit(config), sort_keys=True).encode()
 
 
 def fingerprint(payload) -> str:

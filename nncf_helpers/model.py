@@ -120,7 +120,7 @@ def build_nncf(
 
     model = keras.Model([playlist_input, track_input], prediction, name="nncf")
     model.compile(
-        optimizer=OPTIMIZERS[optimizer](learning_rate=learning_rate),
+        optimizer=OPTIMIZERS[optimizer](learning_rate=learning_rate, name=optimizer),
         loss="binary_crossentropy",
         metrics=["accuracy"],
         jit_compile=False,

@@ -68,6 +68,21 @@ class Split:
             (data, (playlists, tracks)), shape=(self.num_playlists, self.num_tracks)
         )
 
+    def require_ones(self) -> None:
+        """Raise ValueError if training, validation or test holds no one.
+
+        Without ones in training there is nothing to learn, and without ones in a
+        held-out set the class-balanced samples and ROC AUC are undefined.
+        """
+        summary = self.summary()
+        for name in ("training", "validation", "test"):
+            if summary[name]["ones"] == 0:
+                raise ValueError(
+                    f"The {name} set holds no ones ({summary[name]['cells']:,} cells), so the "
+                    "model cannot be trained or judged. Use more playlists (MAX_PLAYLISTS) or "
+                    "a larger HOLDOUT_FRACTION."
+                )
+
     def summary(self) -> dict:
         """Cell counts, density and class ratio of the whole matrix and of each set."""
         train_positives = len(self.positive_keys) - int(self.validation_labels.sum()) - int(

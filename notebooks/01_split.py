@@ -119,13 +119,7 @@ display(HTML(report.table_html([
      / max(1, summary[name]["ones"])}
     for name in ("all", "training", "validation", "test")
 ], digits=6)))
-for name in ("training", "validation", "test"):
-    if summary[name]["ones"] == 0:
-        raise ValueError(
-            f"The {name} set holds no ones ({summary[name]['cells']:,} cells), so the model "
-            "cannot be trained or judged. Use more playlists (MAX_PLAYLISTS) or a larger "
-            "HOLDOUT_FRACTION."
-        )
+split.require_ones()
 
 # %% [markdown]
 # ## Save

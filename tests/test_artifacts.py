@@ -215,3 +215,36 @@ def test_read_manifest_other_step_raises(tmp_path):
     finished_step(tmp_path / "split", {"SEED": 0})
     with pytest.raises(MissingArtifactError, match="belongs to step '01_split', not '02_train'"):
         read_manifest(tmp_path / "split", "02_train")
+
+
+def test_content_hash_ignores_save_date_and_ids(tmp_path):
+    import time
+
+    import keras
+
+    from nncf_helpers.artifacts import content_sha256, sha256_file
+    from nncf_helpers.model import build_nncf
+
+    paths = []
+    for index in range(2):
+        keras.utils.set_random_seed(0)
+        model = build_nncf(20, 10)
+        paths.append(tmp_path / f"model-{index}.keras")
+        model.save(paths[-1])
+        time.sleep(1.1)
+    assert sha256_file(paths[0]) != sha256_file(paths[1])
+    assert content_sha256(paths[0]) == content_sha256(paths[1])
+
+
+def test_content_hash_sees_other_weights(tmp_path):
+    import keras
+
+    from nncf_helpers.artifacts import content_sha256
+    from nncf_helpers.model import build_nncf
+
+    paths = []
+    for seed in (0, 1):
+        keras.utils.set_random_seed(seed)
+        paths.append(tmp_path / f"model-{seed}.keras")
+        build_nncf(20, 10).save(paths[-1])
+    assert content_sha256(paths[0]) != content_sha256(paths[1])

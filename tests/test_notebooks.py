@@ -124,13 +124,21 @@ def test_pages_embed_figures(full_run):
 
 
 def test_split_manifest_records_counts(full_run):
-    manifest = json.loads(
-        (full_run / "runs" / "tiny" / "seed-track" / "split" / "manifest.json").read_text()
-    )
-    assert manifest["status"] == "complete"
-    assert manifest["synthetic"] is True
-    assert manifest["summary"]["playlists"] == 250
-    assert manifest["available_playlists"] >= 250
+    manifests = {
+        dataset: json.loads(
+            (full_run / "runs" / "tiny" / dataset / "split" / "manifest.json").read_text()
+        )
+        for dataset in ("seed-track", "random")
+    }
+    for manifest in manifests.values():
+        assert manifest["status"] == "complete"
+        assert manifest["synthetic"] is True
+    assert manifests["random"]["summary"]["playlists"] == 250
+    assert manifests["random"]["available_playlists"] == 300
+    # Fewer playlists than requested hold the hit track, and all of them are taken.
+    seed_track = manifests["seed-track"]
+    assert seed_track["available_playlists"] < 250
+    assert seed_track["summary"]["playlists"] == seed_track["available_playlists"]
 
 
 def test_training_writes_checkpoints_and_history(full_run):
@@ -184,8 +192,7 @@ def test_rerun_gives_identical_split_and_metrics(full_run, tiny_mpd, tmp_path):
     # Rerun over a copy of the first run's artifacts: the same parameters are accepted
     # without OVERWRITE, and every step reproduces what it wrote before.
     shutil.copytree(full_run / "runs", tmp_path / "runs")
-    _run(tmp_path, tiny_mpd, hash_seed="2", datasets=("random",),
-         notebooks=("01_split", "02_train", "03_evaluate"))
+    _run(tmp_path, tiny_mpd, hash_seed="2", datasets=("random",))
     first = full_run / "runs" / "tiny" / "random"
     second = tmp_path / "runs" / "tiny" / "random"
     assert (first / "split" / "split.npz").read_bytes() == (
@@ -197,6 +204,15 @@ def test_rerun_gives_identical_split_and_metrics(full_run, tiny_mpd, tmp_path):
     metrics_first = json.loads((first / "evaluation" / "metrics.json").read_text())
     metrics_second = json.loads((second / "evaluation" / "metrics.json").read_text())
     assert metrics_first["test"] == metrics_second["test"]
+
+    def ranking_without_timings(run_dir):
+        metrics = json.loads((run_dir / "model_comparison" / "metrics.json").read_text())
+        return {
+            model: {key: value for key, value in row.items() if not key.endswith("_seconds")}
+            for model, row in metrics["ranking"]["models"].items()
+        }
+
+    assert ranking_without_timings(first) == ranking_without_timings(second)
 
 
 def test_other_parameters_stop_with_mismatch(full_run, tiny_mpd, tmp_path):

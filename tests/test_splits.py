@@ -224,3 +224,30 @@ def test_contains_sorted_with_sorted_queries():
 def test_contains_sorted_empty_inputs():
     assert contains_sorted(np.empty(0, np.int64), np.array([1, 2])).tolist() == [False, False]
     assert contains_sorted(np.array([1, 2]), np.empty(0, np.int64)).tolist() == []
+
+
+def _split_with_labels(validation_labels, test_labels, positive_keys):
+    return Split(
+        num_tracks=4, num_playlists=4, positive_keys=np.asarray(positive_keys, dtype=np.int64),
+        validation_keys=np.arange(len(validation_labels), dtype=np.int64),
+        validation_labels=np.asarray(validation_labels, dtype=np.int8),
+        test_keys=np.arange(10, 10 + len(test_labels), dtype=np.int64),
+        test_labels=np.asarray(test_labels, dtype=np.int8),
+    )
+
+
+def test_require_ones_rejects_test_without_ones():
+    split = _split_with_labels([1, 0], [0, 0], positive_keys=[0, 5])
+    with pytest.raises(ValueError, match="test set holds no ones"):
+        split.require_ones()
+
+
+def test_require_ones_rejects_training_without_ones():
+    split = _split_with_labels([1, 0], [1, 0], positive_keys=[0, 10])
+    with pytest.raises(ValueError, match="training set holds no ones"):
+        split.require_ones()
+
+
+def test_require_ones_accepts_every_set_with_ones():
+    split = _split_with_labels([1, 0], [1, 0], positive_keys=[0, 5, 10])
+    split.require_ones()
