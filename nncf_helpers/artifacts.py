@@ -105,10 +105,9 @@ def content_sha256(path: str | Path) -> str:
     """SHA-256 of what a file holds, leaving out what changes with the time it was written.
 
     A ``.keras`` file is a zip whose ``metadata.json`` records the save date and whose
-    ``config.json`` records Python object ids (``shared_object_id``), so the same model
-    saved twice differs in bytes. The metadata is left out and the ids are renumbered in
-    order of appearance, which makes a retrained model of the same seed fingerprint the
-    same.
+    ``config.json`` records Python object ids (``shared_object_id``), present in a freshly
+    built model and absent in a reloaded one. The metadata and those ids are left out, so a
+    retrained or resumed model with the same weights fingerprints the same.
     """
     path = Path(path)
     if path.suffix == ".keras" and zipfile.is_zipfile(path):
@@ -119,22 +118,17 @@ def content_sha256(path: str | Path) -> str:
                     continue
                 content = archive.read(name)
                 if name == "config.json":
-                    content = _renumber_object_ids(json.loads(content))
+                    content = _without_object_ids(json.loads(content))
                 digest.update(name.encode() + b"\0" + content)
         return digest.hexdigest()
     return sha256_file(path)
 
 
-def _renumber_object_ids(config) -> bytes:
-    numbers: dict = {}
-
+def _without_object_ids(config) -> bytes:
     def visit(node):
         if isinstance(node, dict):
-            return {
-                key: numbers.setdefault(value, len(numbers))
-                if key == "shared_object_id" else visit(value)
-                for key, value in node.items()
-            }
+            return {key: visit(value) for key, value in node.items()
+                    if key != "shared_object_id"}
         if isinstance(node, list):
             return [visit(item) for item in node]
         return node
@@ -264,8 +258,10 @@ class StepFolder:
                 differences.append(
                     f"{name} was {old_params.get(name)!r}, now {self.params.get(name)!r}"
                 )
-        if previous.get("inputs") != self.inputs:
-            differences.append("its inputs differ")
+        old_inputs = previous.get("inputs", {})
+        for name in sorted(set(old_inputs) | set(self.inputs)):
+            if old_inputs.get(name) != self.inputs.get(name):
+                differences.append(f"input {name!r} differs (an earlier step was rerun)")
         return differences
 
 
@@ -286,6 +282,28 @@ def read_manifest(folder: str | Path, step: str) -> dict:
             f"{folder}: {step} did not finish (status {manifest.get('status')!r}); run it again."
         )
     return manifest
+
+
+def check_lineage(manifests: Mapping[str, Mapping]) -> None:
+    """Check that each step read the current artifacts of the steps before it.
+
+    Args:
+        manifests: Finished manifests by the names the steps use in their ``inputs``
+            (``split``, ``model``, ``evaluation``, ``checkpoints``).
+
+    Raises:
+        ArtifactMismatchError: A step was run on artifacts that an earlier step has since
+            replaced, for example a model trained on a split that 01 rewrote.
+    """
+    fingerprints = {name: manifest_fingerprint(manifest) for name, manifest in manifests.items()}
+    for manifest in manifests.values():
+        for name, recorded in manifest.get("inputs", {}).items():
+            if name in fingerprints and recorded != fingerprints[name]:
+                raise ArtifactMismatchError(
+                    f"The {manifest['step']} artifacts were made from an earlier "
+                    f"{manifests[name]['step']} run, which has since been replaced. Rerun "
+                    f"{manifest['step']} with OVERWRITE=True, then the steps after it."
+                )
 
 
 def manifest_fingerprint(manifest: Mapping) -> str:

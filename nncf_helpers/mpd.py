@@ -209,6 +209,8 @@ def read_mpd(folder: str | Path, show_progress: bool = True) -> MPDData:
             num_entries += len(indices)
             rows.append(np.asarray(indices, dtype=np.int32))
             cols.append(np.full(len(indices), column, dtype=np.int32))
+        if "" in track_index:
+            _raise_empty_uri(path, parsed)
 
     if skipped_empty:
         warnings.warn(
@@ -248,6 +250,16 @@ def read_mpd(folder: str | Path, show_progress: bool = True) -> MPDData:
         repeated_entries=repeated,
         num_entries=num_entries,
     )
+
+
+def _raise_empty_uri(path: Path, parsed: _Slice) -> None:
+    for playlist in parsed.playlists:
+        for position, track in enumerate(playlist.tracks):
+            if not track.track_uri:
+                raise MPDFormatError(
+                    f"{path}: playlist pid {playlist.pid}, track #{position} has an empty "
+                    "'track_uri'; every track needs its Spotify URI."
+                )
 
 
 def _decode_slice(path: Path, raw: bytes) -> _Slice:

@@ -123,7 +123,11 @@ def check_folder(name: str, value, must_exist: bool = True) -> Path:
     """Return ``value`` as a folder path resolved against the project root."""
     if not isinstance(value, (str, Path)) or not str(value).strip():
         _fail(name, value, "a folder path")
-    path = resolve(value)
+    path = resolve(value).resolve()
+    if path.exists() and not path.is_dir():
+        raise ParameterError(
+            f"Parameter {name}={str(value)!r} is invalid: {path} is a file, not a folder."
+        )
     if must_exist and not path.is_dir():
         reason = "is a file" if path.exists() else "does not exist"
         raise ParameterError(

@@ -28,6 +28,7 @@ import papermill
 from nbconvert import HTMLExporter
 
 from nncf_helpers import paths, report
+from nncf_helpers.mpd import list_slice_files
 from nncf_helpers.subsets import DATASETS
 
 logger = logging.getLogger(__name__)
@@ -212,6 +213,19 @@ def run_pipeline(mpd_dir: str | None = None, datasets: Sequence[str] = DATASETS,
     writes to ``build_dir``, and the rendered pages to ``reports_dir/<dataset>``.
     """
     overrides = dict(overrides or {})
+    accepted = set().union(*(
+        notebook_parameters(jupytext.read(paths.NOTEBOOKS_DIR / f"{name}.py"))
+        for name in NOTEBOOKS
+    ))
+    unknown = sorted(set(overrides) - accepted)
+    if unknown:
+        raise ValueError(
+            f"Unknown notebook parameter(s) {', '.join(unknown)}: no notebook has them. "
+            f"Check the spelling; the parameters are {', '.join(sorted(accepted))}."
+        )
+    if mpd_dir:
+        # Fail before the pages of the last run are removed.
+        list_slice_files(paths.resolve(mpd_dir))
     synthetic_seed = int(overrides.get("SYNTHETIC_SEED", 0))
     run_name = run_name or run_name_for(mpd_dir, synthetic_seed)
     reports_dir = paths.resolve(reports_dir)
@@ -227,7 +241,7 @@ def run_pipeline(mpd_dir: str | None = None, datasets: Sequence[str] = DATASETS,
         notebook_dir = paths.resolve(build_dir) / run_name / dataset
         notebook_dir.mkdir(parents=True, exist_ok=True)
         parameters = {
-            "MPD_DIR": str(paths.resolve(mpd_dir)) if mpd_dir else "",
+            "MPD_DIR": str(paths.resolve(mpd_dir).resolve()) if mpd_dir else "",
             "DATASET": dataset,
             "RUN_DIR": str(run_dir),
             "OVERWRITE": overwrite,
@@ -281,6 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotebookFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"Reports: {index}")
     return 0
 

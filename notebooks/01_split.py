@@ -36,7 +36,7 @@ MAX_PLAYLISTS: int = 10_000  # playlists to take
 SEED_TRACK_URI: str = ""  # seed track of "seed-track"; empty takes the most frequent track
 HOLDOUT_FRACTION: float = 0.05  # share of all cells held out, in (0, 0.5]
 SEED: int = 0  # seed of every random choice of this step
-RUN_DIR: str = "data/runs/synthetic/random"  # output folder of this dataset's run
+RUN_DIR: str = "data/runs/synthetic-seed-0/random"  # output folder of this dataset's run
 OVERWRITE: bool = False  # replace artifacts of another run in RUN_DIR
 
 # %%
@@ -50,6 +50,10 @@ holdout_fraction = params.check_float("HOLDOUT_FRACTION", HOLDOUT_FRACTION, 0.0,
 seed = params.check_int("SEED", SEED, minimum=0)
 run_dir = params.check_folder("RUN_DIR", RUN_DIR, must_exist=False)
 overwrite = params.check_bool("OVERWRITE", OVERWRITE)
+if dataset == "random" and seed_track_uri:
+    print(f"Note: SEED_TRACK_URI={seed_track_uri!r} applies only to the seed-track dataset; "
+          "the random dataset ignores it.")
+    seed_track_uri = ""
 if mpd_dir_text:
     mpd_dir = params.check_folder("MPD_DIR", mpd_dir_text)
 else:

@@ -35,7 +35,7 @@ from nncf_helpers.seeding import VALIDATION_SAMPLE, rng_for  # noqa: E402
 from nncf_helpers.splits import load_split  # noqa: E402
 
 # %% tags=["parameters"]
-RUN_DIR: str = "data/runs/synthetic/random"  # folder of this dataset's run (01 wrote split/)
+RUN_DIR: str = "data/runs/synthetic-seed-0/random"  # folder of this dataset's run (01 wrote split/)
 MF_DIM: int = 50  # embedding size of the MF stream
 MLP_DIM: int = 10  # embedding size of the MLP stream
 MLP_LAYERS: str = "200,100,50,20"  # widths of the MLP stream's hidden layers

@@ -33,7 +33,7 @@ from nncf_helpers.splits import load_split  # noqa: E402
 from nncf_helpers.training import FINAL_MODEL, load_model  # noqa: E402
 
 # %% tags=["parameters"]
-RUN_DIR: str = "data/runs/synthetic/random"  # folder of this dataset's run (01 and 02 done)
+RUN_DIR: str = "data/runs/synthetic-seed-0/random"  # folder of this dataset's run (01 and 02 done)
 BALANCED_SAMPLES: int = 100  # class-balanced test samples, as in the reference
 BALANCED_SAMPLE_SIZE: int = 10_000  # cells per class-balanced sample
 SEED: int = 0  # seed of the class-balanced samples
@@ -51,6 +51,7 @@ overwrite = params.check_bool("OVERWRITE", OVERWRITE)
 folders = paths.step_folders(run_dir)
 split_manifest = artifacts.read_manifest(folders["split"], "01_split")
 model_manifest = artifacts.read_manifest(folders["model"], "02_train")
+artifacts.check_lineage({"split": split_manifest, "model": model_manifest})
 inputs = {"split": artifacts.manifest_fingerprint(split_manifest),
           "model": artifacts.manifest_fingerprint(model_manifest)}
 step = artifacts.StepFolder(folders["evaluation"], "03_evaluate", settings, inputs, overwrite)

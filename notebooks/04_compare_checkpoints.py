@@ -31,7 +31,7 @@ from nncf_helpers.splits import load_split  # noqa: E402
 from nncf_helpers.training import FINAL_MODEL, HISTORY_FILE, load_model  # noqa: E402
 
 # %% tags=["parameters"]
-RUN_DIR: str = "data/runs/synthetic/random"  # folder of this dataset's run (01 to 03 done)
+RUN_DIR: str = "data/runs/synthetic-seed-0/random"  # folder of this dataset's run (01 to 03 done)
 BALANCED_SAMPLES: int = 100  # class-balanced test samples
 BALANCED_SAMPLE_SIZE: int = 10_000  # cells per class-balanced sample
 SEED: int = 0  # seed of the class-balanced samples
@@ -50,6 +50,8 @@ folders = paths.step_folders(run_dir)
 split_manifest = artifacts.read_manifest(folders["split"], "01_split")
 model_manifest = artifacts.read_manifest(folders["model"], "02_train")
 evaluation_manifest = artifacts.read_manifest(folders["evaluation"], "03_evaluate")
+artifacts.check_lineage({"split": split_manifest, "model": model_manifest,
+                          "evaluation": evaluation_manifest})
 inputs = {name: artifacts.manifest_fingerprint(manifest) for name, manifest in (
     ("split", split_manifest), ("model", model_manifest), ("evaluation", evaluation_manifest))}
 step = artifacts.StepFolder(folders["checkpoints"], "04_compare_checkpoints", settings, inputs,

@@ -51,7 +51,7 @@ from nncf_helpers.splits import load_split, load_tables  # noqa: E402
 from nncf_helpers.training import FINAL_MODEL, HISTORY_FILE, load_model  # noqa: E402
 
 # %% tags=["parameters"]
-RUN_DIR: str = "data/runs/synthetic/random"  # folder of this dataset's run (01 to 04 done)
+RUN_DIR: str = "data/runs/synthetic-seed-0/random"  # folder of this dataset's run (01 to 04 done)
 SVD_RANK: int = 64  # rank of the truncated SVD
 ALS_FACTORS: int = 64  # ALS latent factors
 ALS_REGULARIZATION: float = 0.05  # ALS L2 regularisation
@@ -90,6 +90,7 @@ manifests = {
     "evaluation": artifacts.read_manifest(folders["evaluation"], "03_evaluate"),
     "checkpoints": artifacts.read_manifest(folders["checkpoints"], "04_compare_checkpoints"),
 }
+artifacts.check_lineage(manifests)
 inputs = {name: artifacts.manifest_fingerprint(manifest) for name, manifest in manifests.items()}
 step = artifacts.StepFolder(folders["models"], "05_compare_models", settings, inputs, overwrite)
 split_manifest = manifests["split"]

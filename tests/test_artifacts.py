@@ -169,7 +169,7 @@ def test_other_params_raise_naming_parameter(tmp_path):
 def test_other_inputs_raise(tmp_path):
     folder = tmp_path / "split"
     finished_step(folder, {"SEED": 0})
-    with pytest.raises(ArtifactMismatchError, match="its inputs differ"):
+    with pytest.raises(ArtifactMismatchError, match="input 'data' differs"):
         StepFolder(folder, "01_split", {"SEED": 0}, {"data": "changed"}).prepare()
 
 

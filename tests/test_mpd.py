@@ -312,3 +312,13 @@ def test_sample_most_frequent_track(sample_data):
     assert counts[row] == 169
     assert sample_data.track_names[row] == "One Dance"
     assert sample_data.track_artists[row] == "Drake"
+
+
+def test_empty_track_uri_raises(tmp_path):
+    write_slice(tmp_path, [playlist(7, ["spotify:track:a", ""])])
+    with pytest.raises(MPDFormatError) as caught:
+        read_mpd(tmp_path, show_progress=False)
+    message = str(caught.value)
+    assert "pid 7" in message
+    assert "track #1" in message
+    assert "empty 'track_uri'" in message
