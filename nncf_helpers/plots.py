@@ -45,7 +45,7 @@ def confusion_matrices(matrix: Sequence[Sequence[float]], title: str):
             colour = "white" if value > values.max() / 2 else "black"
             axis.text(column, row, fmt.format(value), ha="center", va="center", color=colour)
         axis.set(xticks=[0, 1], yticks=[0, 1], xlabel="Predicted label",
-                 ylabel="True label", title=f"{title}: {label}")
+                 ylabel="True label", title=f"{title}\n{label}")
     figure.tight_layout()
     return figure
 

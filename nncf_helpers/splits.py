@@ -173,7 +173,8 @@ def split_cells(matrix: sp.spmatrix, holdout_fraction: float = 0.05, seed: int =
     if num_held_out < 2:
         raise ValueError(
             f"holdout_fraction={holdout_fraction} of {num_cells} cells holds out "
-            f"{num_held_out}; at least 2 are needed (one validation, one test cell)."
+            f"{num_held_out}; at least 2 are needed (one validation, one test cell). Use more "
+            "playlists (MAX_PLAYLISTS) or a larger HOLDOUT_FRACTION."
         )
     rng = rng_for(seed, SPLIT)
     chosen = np.empty(0, dtype=np.int64)
