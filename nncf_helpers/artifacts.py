@@ -4,7 +4,7 @@ Every artifact is written under a temporary name in its final folder and renamed
 place, so an interrupted run leaves the old file or the new one, never part of one.
 Temporary names start with ``.partial-``, which no step reads.
 
-Each step folder holds a ``manifest.json`` with the step's parameters, a fingerprint of
+Each step folder contains a ``manifest.json`` with the step's parameters, a fingerprint of
 its inputs and the SHA-256 of every file it wrote. A step that finds a manifest from
 other parameters or inputs stops instead of mixing results, unless told to overwrite.
 """
@@ -28,7 +28,7 @@ PARTIAL_PREFIX = ".partial-"
 
 
 class ArtifactMismatchError(RuntimeError):
-    """A step folder holds artifacts of other parameters or inputs."""
+    """A step folder contains artifacts of other parameters or inputs."""
 
 
 class MissingArtifactError(FileNotFoundError):
@@ -186,7 +186,7 @@ class StepFolder:
         (the caller may resume from it when ``keep_for_resume``), else ``None``.
 
         Raises:
-            ArtifactMismatchError: The folder holds artifacts of other parameters or
+            ArtifactMismatchError: The folder contains artifacts of other parameters or
                 inputs, or files without a manifest, and ``overwrite`` is false.
         """
         previous = None
@@ -195,7 +195,7 @@ class StepFolder:
             differences = self._differences(previous)
             if differences and not self.overwrite:
                 raise ArtifactMismatchError(
-                    f"{self.folder} holds {self.step} artifacts from another run "
+                    f"{self.folder} contains {self.step} artifacts from another run "
                     f"({'; '.join(differences)}). Pass OVERWRITE=True to replace them, or "
                     "choose another output folder."
                 )
@@ -206,7 +206,7 @@ class StepFolder:
         ):
             if not self.overwrite:
                 raise ArtifactMismatchError(
-                    f"{self.folder} holds files but no {MANIFEST}, so they may come from "
+                    f"{self.folder} contains files but no {MANIFEST}, so they may come from "
                     "another run. Pass OVERWRITE=True to replace them, or choose another "
                     "output folder."
                 )

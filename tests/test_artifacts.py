@@ -188,7 +188,7 @@ def test_files_without_manifest_raise(tmp_path):
     folder = tmp_path / "split"
     folder.mkdir()
     (folder / "stray.txt").write_text("?", encoding="utf-8")
-    with pytest.raises(ArtifactMismatchError, match="holds files but no manifest.json"):
+    with pytest.raises(ArtifactMismatchError, match="contains files but no manifest.json"):
         StepFolder(folder, "01_split", {"SEED": 0}, {}).prepare()
 
 
