@@ -357,7 +357,9 @@ class FoldedNNCF:
         if getattr(self, "_tables32", None) is None:
             num_tracks = self.num_tracks
             object.__setattr__(self, "_tables32", (
-                np.ascontiguousarray(self.track_hidden[:num_tracks], dtype=np.float32),
+                # Column-major: each hidden unit's values over all tracks are contiguous,
+                # so the per-playlist pass streams 20 vectors that fit in cache.
+                np.ascontiguousarray(self.track_hidden[:num_tracks].T, dtype=np.float32),
                 np.ascontiguousarray(self.track_mf[:num_tracks], dtype=np.float32),
                 self.playlist_hidden.astype(np.float32),
                 self.playlist_mf.astype(np.float32),
@@ -383,29 +385,34 @@ class FoldedNNCF:
 
         Returns:
             float32 array of shape (n, num_tracks), computed in float32: one matrix product
-            for the MF stream of all playlists, and per playlist one pass over the folded
-            MLP table.
+            for the MF stream of all playlists, and per playlist one pass over each column
+            of the folded MLP table.
         """
         if output not in ("logit", "probability"):
             raise ValueError(f"output must be 'logit' or 'probability', got {output!r}.")
         playlists = np.asarray(playlists, dtype=np.int64).ravel()
         self._check_indices(playlists, self.playlist_mf.shape[0], "Playlist")
 
-        track_hidden, track_mf, playlist_hidden, playlist_mf, weights = self._float32_tables()
+        hidden_columns, track_mf, playlist_hidden, playlist_mf, weights = self._float32_tables()
         alpha, beta, gamma = (np.float32(value) for value in self.logit_coefficients)
         bias = np.float32(self.output_bias.ravel()[0])
         scores = playlist_mf[playlists] @ track_mf.T
         scores *= alpha
-        buffer = np.empty_like(track_hidden)
+        mlp = np.empty(self.num_tracks, dtype=np.float32)
+        unit = np.empty_like(mlp)
         for row, playlist in enumerate(playlists):
-            np.add(track_hidden, playlist_hidden[playlist], out=buffer)
-            np.maximum(buffer, 0.0, out=buffer)
-            mlp = buffer @ weights
-            mlp += bias
+            # relu(t + p) = max(t, -p) + p, so the MLP output before its ReLU is
+            # sum_j w_j * max(T[:, j], -P[j]) + (w . P + bias), one hidden unit at a time.
+            offsets = playlist_hidden[playlist]
+            mlp.fill(np.float32(weights @ offsets) + bias)
+            for column, offset, weight in zip(hidden_columns, offsets, weights):
+                np.maximum(column, -offset, out=unit)
+                unit *= weight
+                mlp += unit
             np.maximum(mlp, 0.0, out=mlp)
             mlp *= beta
             scores[row] += mlp
         scores += gamma
         if output == "probability":
-            scores = expit(scores)
+            expit(scores, out=scores)
         return scores.astype(np.float32, copy=False)
