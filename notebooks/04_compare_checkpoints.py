@@ -85,17 +85,26 @@ candidates = {
     f"final (epoch {final_epoch})": folders["model"] / FINAL_MODEL,
     f"lowest validation loss (epoch {best['epoch']})": folders["model"] / best["file"],
 }
-results, test_curves, probabilities = {}, {}, {}
+results, test_curves = {}, {}
+final_label = next(iter(candidates))
+if evaluation_manifest["params"] == settings:
+    # 03 scored the final model on the same test cells with the same samples, so its
+    # results are reused instead of scoring every test cell again.
+    final_metrics = artifacts.read_json(folders["evaluation"] / "metrics.json")["test"]
+    results[final_label] = final_metrics
+    test_curves[final_label] = artifacts.read_json(folders["evaluation"] / "curves.json")
 for label, path in candidates.items():
+    if label in results:
+        continue
     scorer = FoldedNNCF.from_model(load_model(path))
-    probabilities[label] = scorer.score_pairs(test_playlists, test_tracks)
-    real = evaluation.classification_metrics(split.test_labels, probabilities[label])
+    probabilities = scorer.score_pairs(test_playlists, test_tracks)
+    real = evaluation.classification_metrics(split.test_labels, probabilities)
     balanced = evaluation.balanced_metrics(
-        split.test_keys, split.test_labels, probabilities[label],
+        split.test_keys, split.test_labels, probabilities,
         settings["BALANCED_SAMPLES"], settings["BALANCED_SAMPLE_SIZE"], settings["SEED"],
     )
     results[label] = {"real_ratio": real, "balanced": balanced}
-    test_curves[label] = evaluation.curves(split.test_labels, probabilities[label])
+    test_curves[label] = evaluation.curves(split.test_labels, probabilities)
 
 labels = list(candidates)
 rows = []
