@@ -59,6 +59,18 @@ _ARRAY_NAMES = (
 )
 
 
+def _index_pairs(playlists, tracks) -> tuple[np.ndarray, np.ndarray]:
+    """Return (playlist, track) index pairs as two int64 arrays of equal length."""
+    playlists = np.asarray(playlists, dtype=np.int64).ravel()
+    tracks = np.asarray(tracks, dtype=np.int64).ravel()
+    if playlists.shape != tracks.shape:
+        raise ValueError(
+            f"playlists and tracks must have the same length, got {playlists.size} and "
+            f"{tracks.size}."
+        )
+    return playlists, tracks
+
+
 def _to_float64(variable) -> np.ndarray:
     return np.asarray(variable, dtype=np.float64)
 
@@ -301,13 +313,7 @@ class FoldedNNCF:
         Returns:
             Logits of shape (n,); ``sigmoid(logit)`` is the model's P(track in playlist).
         """
-        playlists = np.asarray(playlists, dtype=np.int64).ravel()
-        tracks = np.asarray(tracks, dtype=np.int64).ravel()
-        if playlists.shape != tracks.shape:
-            raise ValueError(
-                f"playlists and tracks must have the same length, got {playlists.size} and "
-                f"{tracks.size}."
-            )
+        playlists, tracks = _index_pairs(playlists, tracks)
         self._check_indices(playlists, self.playlist_mf.shape[0], "Playlist")
         self._check_indices(tracks, self.track_mf.shape[0], "Track")
 
@@ -334,13 +340,7 @@ class FoldedNNCF:
         Returns:
             float32 probabilities of shape (n,), equal to ``model.predict(...)[:, 1]``.
         """
-        playlists = np.asarray(playlists, dtype=np.int64).ravel()
-        tracks = np.asarray(tracks, dtype=np.int64).ravel()
-        if playlists.shape != tracks.shape:
-            raise ValueError(
-                f"playlists and tracks must have the same length, got {playlists.size} and "
-                f"{tracks.size}."
-            )
+        playlists, tracks = _index_pairs(playlists, tracks)
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}.")
         scores = np.empty(playlists.size, dtype=np.float32)

@@ -85,6 +85,18 @@ def ndcg_at_k(ranks: np.ndarray, k: int = 10) -> float:
     return float(np.mean(gains))
 
 
+def _test_pairs(test_playlists, test_tracks) -> tuple[np.ndarray, np.ndarray]:
+    """Return the test positives as two int64 arrays of equal length."""
+    test_playlists = np.asarray(test_playlists, dtype=np.int64).ravel()
+    test_tracks = np.asarray(test_tracks, dtype=np.int64).ravel()
+    if test_playlists.shape != test_tracks.shape:
+        raise ValueError(
+            f"test_playlists and test_tracks differ in length: {test_playlists.size} and "
+            f"{test_tracks.size}."
+        )
+    return test_playlists, test_tracks
+
+
 def _cell_keys(playlists: np.ndarray, tracks: np.ndarray, num_tracks: int) -> np.ndarray:
     return playlists.astype(np.int64) * num_tracks + tracks.astype(np.int64)
 
@@ -156,13 +168,7 @@ def sample_negatives(
         int64 array (n, num_negatives). Where a playlist has fewer than ``num_negatives``
         allowed tracks, its row keeps all of them and is padded with -1.
     """
-    test_playlists = np.asarray(test_playlists, dtype=np.int64).ravel()
-    test_tracks = np.asarray(test_tracks, dtype=np.int64).ravel()
-    if test_playlists.shape != test_tracks.shape:
-        raise ValueError(
-            f"test_playlists and test_tracks differ in length: {test_playlists.size} and "
-            f"{test_tracks.size}."
-        )
+    test_playlists, test_tracks = _test_pairs(test_playlists, test_tracks)
     if num_negatives < 1:
         raise ValueError(f"num_negatives must be positive, got {num_negatives}.")
     num_tracks = known_matrix.shape[1]
@@ -237,8 +243,7 @@ def sampled_ranking(
         A dict with ``hit_rate`` and ``ndcg`` (means), ``ranks`` (int64, per positive), ``k``,
         ``num_negatives``, ``num_positives`` and ``seed``.
     """
-    test_playlists = np.asarray(test_playlists, dtype=np.int64).ravel()
-    test_tracks = np.asarray(test_tracks, dtype=np.int64).ravel()
+    test_playlists, test_tracks = _test_pairs(test_playlists, test_tracks)
     negatives = sample_negatives(test_playlists, test_tracks, known_matrix, num_negatives, seed)
 
     # Score the positive and its negatives together: column 0 is the positive.
@@ -492,13 +497,7 @@ def full_catalogue_ranking(
     """
     train_csr = sp.csr_matrix(train_matrix)
     num_playlists, num_tracks = train_csr.shape
-    test_playlists = np.asarray(test_playlists, dtype=np.int64).ravel()
-    test_tracks = np.asarray(test_tracks, dtype=np.int64).ravel()
-    if test_playlists.shape != test_tracks.shape:
-        raise ValueError(
-            f"test_playlists and test_tracks differ in length: {test_playlists.size} and "
-            f"{test_tracks.size}."
-        )
+    test_playlists, test_tracks = _test_pairs(test_playlists, test_tracks)
     if test_playlists.size == 0:
         raise ValueError("There are no held-out positives to evaluate.")
 
