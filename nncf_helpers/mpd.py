@@ -70,7 +70,7 @@ class MPDData:
         track_uris, track_names, track_artists: Track table, one row per matrix row.
         playlist_pids, playlist_names: Playlist table, one row per matrix column.
         files: Slice files read, in reading order, with their size in bytes and SHA-256.
-        synthetic: True when every slice says in its ``info`` that it is synthetic.
+        synthetic: True when the ``info`` of every slice marks it as synthetic.
         skipped_empty: pids of playlists without tracks, which were left out.
         repeated_entries: Number of entries dropped because the track was already in
             that playlist.
@@ -113,26 +113,26 @@ def list_slice_files(folder: str | Path) -> list[Path]:
     any other ``*.json`` file comes after them in name order.
 
     Raises:
-        FileNotFoundError: The folder does not exist or holds no ``*.json`` file.
+        FileNotFoundError: The folder does not exist or contains no ``*.json`` file.
         NotADirectoryError: The path is a file.
     """
     folder = Path(folder)
     if not folder.exists():
         raise FileNotFoundError(
-            f"MPD folder {str(folder)!r} does not exist. Pass the folder that holds the "
+            f"MPD folder {str(folder)!r} does not exist. Pass the folder that contains the "
             "mpd.slice.*.json files (the MPD's data/ folder), or leave it empty to use "
             "the synthetic dataset."
         )
     if not folder.is_dir():
         raise NotADirectoryError(
             f"MPD folder {str(folder)!r} is a file, not a folder. Pass the folder that "
-            "holds the mpd.slice.*.json files."
+            "contains the mpd.slice.*.json files."
         )
     files = [path for path in folder.glob(SLICE_PATTERN) if path.is_file()]
     if not files:
         raise FileNotFoundError(
-            f"MPD folder {str(folder)!r} holds no *.json slice files. Pass the folder "
-            "that holds the mpd.slice.*.json files (the MPD's data/ folder)."
+            f"MPD folder {str(folder)!r} contains no *.json slice files. Pass the folder "
+            "that contains the mpd.slice.*.json files (the MPD's data/ folder)."
         )
 
     def order(path: Path):
@@ -155,7 +155,7 @@ def read_mpd(folder: str | Path, show_progress: bool = True) -> MPDData:
         :class:`SkippedPlaylistWarning`.
 
     Raises:
-        FileNotFoundError: The folder does not exist or holds no slices.
+        FileNotFoundError: The folder does not exist or contains no slices.
         MPDFormatError: A file is not valid JSON, is not an MPD slice, a playlist lacks
             ``pid`` or ``tracks``, a track lacks a string ``track_uri``, or a pid is
             repeated. The message names the file, the pid and the field.

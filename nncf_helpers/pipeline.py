@@ -175,9 +175,11 @@ def write_index(reports_dir: Path, runs: Mapping[str, Path], run_name: str) -> P
         )
         rows = [{"metric": key, "value": value} for key, value in figures.items()
                 if not key.startswith("_")]
+        banner_text = report.data_banner(bool(figures.get("_synthetic")),
+                                         str(figures.get("_source")))
         sections.append(
             f"<h2>{html.escape(dataset)}</h2>"
-            f"<p>{html.escape(report.data_banner(bool(figures.get('_synthetic')), str(figures.get('_source'))))}"
+            f"<p>{html.escape(banner_text)}"
             f" {html.escape(str(figures.get('_shape', '')))}.</p>"
             f"<ul>{links}</ul>{report.table_html(rows)}"
         )

@@ -76,7 +76,7 @@ def roc_and_precision_recall(curve_sets: Mapping[str, Mapping], scores: Mapping[
 
 def grouped_bars(table: Mapping[str, Mapping[str, float]], metrics: Sequence[str],
                  title: str):
-    """One group of bars per metric, one bar per row of ``table`` (a model or setting)."""
+    """Draw one group of bars per metric, one bar per row of ``table`` (a model or setting)."""
     names = list(table)
     width = 0.8 / max(1, len(names))
     positions = np.arange(len(metrics))

@@ -69,7 +69,7 @@ class Split:
         )
 
     def require_ones(self) -> None:
-        """Raise ValueError if training, validation or test holds no one.
+        """Raise ValueError if training, validation or test contains no one.
 
         Without ones in training there is nothing to learn, and without ones in a
         held-out set the class-balanced samples and ROC AUC are undefined.
@@ -78,7 +78,7 @@ class Split:
         for name in ("training", "validation", "test"):
             if summary[name]["ones"] == 0:
                 raise ValueError(
-                    f"The {name} set holds no ones ({summary[name]['cells']:,} cells), so the "
+                    f"The {name} set contains no ones ({summary[name]['cells']:,} cells), so the "
                     "model cannot be trained or judged. Use more playlists (MAX_PLAYLISTS) or "
                     "a larger HOLDOUT_FRACTION."
                 )
@@ -163,7 +163,7 @@ def split_cells(matrix: sp.spmatrix, holdout_fraction: float = 0.05, seed: int =
         seed: Seed of every random choice of the split.
 
     Raises:
-        ValueError: The fraction is out of range or holds fewer than two cells.
+        ValueError: The fraction is out of range or contains fewer than two cells.
     """
     if not 0.0 < holdout_fraction <= 0.5:
         raise ValueError(f"holdout_fraction={holdout_fraction!r} is outside (0, 0.5].")

@@ -23,7 +23,7 @@ DATASETS = ("seed-track", "random")
 
 
 class SubsetWarning(UserWarning):
-    """A subset holds fewer playlists than requested."""
+    """A subset contains fewer playlists than requested."""
 
 
 @dataclass
@@ -79,7 +79,7 @@ def make_subset(
         data: Playlists read by :func:`nncf_helpers.mpd.read_mpd`.
         name: ``"seed-track"`` or ``"random"``.
         max_playlists: Playlists to take. When fewer qualify, all of them are taken and a
-            :class:`SubsetWarning` says so.
+            :class:`SubsetWarning` reports it.
         seed: Seed of the uniform choice of playlists.
         seed_track_uri: Seed track for ``seed-track``; ``None`` or ``""`` takes the track in
             the most playlists.

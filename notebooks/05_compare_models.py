@@ -129,7 +129,8 @@ for label, path in ((f"NNCF final (epoch {len(history['loss'])})", FINAL_MODEL),
     fit_seconds[label] = nncf_seconds + time.perf_counter() - started
 baselines = {
     "popularity": PopularityRecommender(),
-    f"SVD (rank {settings['SVD_RANK']})": SVDRecommender(settings["SVD_RANK"], seed=settings["SEED"]),
+    f"SVD (rank {settings['SVD_RANK']})": SVDRecommender(settings["SVD_RANK"],
+                                                         seed=settings["SEED"]),
     f"ALS ({settings['ALS_FACTORS']} factors)": ALSRecommender(
         factors=settings["ALS_FACTORS"], regularization=settings["ALS_REGULARIZATION"],
         iterations=settings["ALS_ITERATIONS"], alpha=settings["ALS_ALPHA"],
@@ -224,7 +225,8 @@ for playlist in examples:
     display(HTML(report.table_html(rows)))
     lists = {}
     for label in (nncf_label, best_baseline):
-        scores = np.asarray(models[label].score_playlists(np.array([playlist])), dtype=np.float64)[0]
+        scores = models[label].score_playlists(np.array([playlist]))
+        scores = np.asarray(scores, dtype=np.float64)[0]
         scores[seen] = -np.inf
         lists[label] = ranking.top_n_tracks(scores[None, :], 10)[0]
     rows = [

@@ -238,13 +238,13 @@ def _split_with_labels(validation_labels, test_labels, positive_keys):
 
 def test_require_ones_rejects_test_without_ones():
     split = _split_with_labels([1, 0], [0, 0], positive_keys=[0, 5])
-    with pytest.raises(ValueError, match="test set holds no ones"):
+    with pytest.raises(ValueError, match="test set contains no ones"):
         split.require_ones()
 
 
 def test_require_ones_rejects_training_without_ones():
     split = _split_with_labels([1, 0], [1, 0], positive_keys=[0, 10])
-    with pytest.raises(ValueError, match="training set holds no ones"):
+    with pytest.raises(ValueError, match="training set contains no ones"):
         split.require_ones()
 
 
