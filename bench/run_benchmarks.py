@@ -403,7 +403,7 @@ def measure_folded(model, split, catalogue_playlists: int) -> dict:
 def bench_dataset(label: str, folder: Path, args, reference_epochs: int) -> dict:
     """Run the reader, generator, training and folded-scorer measurements on one folder."""
     section(f"{label}: reading {folder}")
-    reader, data = measure_reader(folder, 2 if args.quick else 5)
+    reader, data = measure_reader(folder, 3 if args.quick else 9)
 
     section(f"{label}: random subset, split and generators")
     with warnings.catch_warnings():

@@ -13,16 +13,19 @@ indices in every process.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import re
 import warnings
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
 import numpy as np
 import scipy.sparse as sp
+import xxhash
 from tqdm import tqdm
 
 logger = logging.getLogger(__name__)
@@ -69,7 +72,10 @@ class MPDData:
             one entry.
         track_uris, track_names, track_artists: Track table, one row per matrix row.
         playlist_pids, playlist_names: Playlist table, one row per matrix column.
-        files: Slice files read, in reading order, with their size in bytes and SHA-256.
+        files: Slice files read, in reading order, with their size in bytes and the
+            XXH3-128 digest of their contents. XXH3 is not a cryptographic hash, but its
+            128 bits notice any accidental change, and it runs many times faster than
+            SHA-256, which took a sixth of the reading time.
         synthetic: True when the ``info`` of every slice marks it as synthetic.
         skipped_empty: pids of playlists without tracks, which were left out.
         repeated_entries: Number of entries dropped because the track was already in
@@ -99,10 +105,10 @@ class MPDData:
 
     @property
     def fingerprint(self) -> str:
-        """SHA-256 over the names and contents of every slice file read."""
+        """SHA-256 over the name and content digest of every slice file read."""
         digest = hashlib.sha256()
         for entry in self.files:
-            digest.update(f"{entry['name']}:{entry['sha256']}\n".encode())
+            digest.update(f"{entry['name']}:{entry['xxh3_128']}\n".encode())
         return digest.hexdigest()
 
 
@@ -161,25 +167,40 @@ def read_mpd(folder: str | Path, show_progress: bool = True) -> MPDData:
             repeated. The message names the file, the pid and the field.
     """
     files = list_slice_files(folder)
+    # Reading makes millions of small objects and no reference cycles, so the cycle
+    # collector would only rescan them again and again.
+    collector_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_slices(folder, files, show_progress)
+    finally:
+        if collector_was_enabled:
+            gc.enable()
+
+
+def _read_slices(folder: str | Path, files: list[Path], show_progress: bool) -> MPDData:
     track_index: dict[str, int] = {}
     track_names: list[str] = []
     track_artists: list[str] = []
     pids: list[int] = []
     playlist_names: list[str] = []
+    playlist_lengths: list[int] = []
     pid_file: dict[int, str] = {}
     skipped_empty: list[int] = []
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
+    # The track index of every entry, playlist after playlist.
+    entry_tracks = array("i")
+    claim_index = track_index.setdefault
+    next_index = 0
+    add_entry = entry_tracks.append
     file_records: list[dict] = []
     synthetic_flags: list[bool] = []
-    num_entries = 0
 
     progress = tqdm(files, desc="Reading MPD slices", unit="file", disable=not show_progress,
                     mininterval=1.0)
     for path in progress:
         raw = path.read_bytes()
         file_records.append(
-            {"name": path.name, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+            {"name": path.name, "bytes": len(raw), "xxh3_128": xxhash.xxh3_128_hexdigest(raw)}
         )
         parsed = _decode_slice(path, raw)
         synthetic_flags.append(bool(parsed.info.get("synthetic", False)))
@@ -194,21 +215,18 @@ def read_mpd(folder: str | Path, show_progress: bool = True) -> MPDData:
             if not playlist.tracks:
                 skipped_empty.append(pid)
                 continue
-            column = len(pids)
             pids.append(pid)
             playlist_names.append(playlist.name)
-            indices = []
+            playlist_lengths.append(len(playlist.tracks))
+            # This loop runs once per entry and takes about as long as decoding the JSON,
+            # so it makes one dict probe per entry through a bound method held locally.
             for track in playlist.tracks:
-                index = track_index.get(track.track_uri)
-                if index is None:
-                    index = len(track_names)
-                    track_index[track.track_uri] = index
+                index = claim_index(track.track_uri, next_index)
+                if index == next_index:
+                    next_index += 1
                     track_names.append(track.track_name)
                     track_artists.append(track.artist_name)
-                indices.append(index)
-            num_entries += len(indices)
-            rows.append(np.asarray(indices, dtype=np.int32))
-            cols.append(np.full(len(indices), column, dtype=np.int32))
+                add_entry(index)
         if "" in track_index:
             _raise_empty_uri(path, parsed)
 
@@ -217,22 +235,14 @@ def read_mpd(folder: str | Path, show_progress: bool = True) -> MPDData:
             f"Left out {len(skipped_empty)} playlists without tracks "
             f"(pids {skipped_empty[:10]}{' ...' if len(skipped_empty) > 10 else ''}).",
             SkippedPlaylistWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     if not pids:
         raise MPDFormatError(
             f"MPD folder {str(folder)!r}: no playlist with tracks in {len(files)} slice files."
         )
 
-    row = np.concatenate(rows)
-    col = np.concatenate(cols)
-    matrix = sp.csr_matrix(
-        (np.ones(len(row), dtype=np.int8), (row, col)), shape=(len(track_names), len(pids))
-    )
-    # Summing duplicates turns a repeated track into a 2; a playlist-track pair is one entry.
-    matrix.sum_duplicates()
-    repeated = int(num_entries - matrix.nnz)
-    matrix.data[:] = 1
+    matrix = _playlist_matrix(entry_tracks, playlist_lengths, len(track_names))
     logger.info(
         "Read %d playlists, %d tracks, %d entries from %d files",
         len(pids), len(track_names), matrix.nnz, len(files),
@@ -247,9 +257,32 @@ def read_mpd(folder: str | Path, show_progress: bool = True) -> MPDData:
         files=file_records,
         synthetic=bool(synthetic_flags) and all(synthetic_flags),
         skipped_empty=skipped_empty,
-        repeated_entries=repeated,
-        num_entries=num_entries,
+        repeated_entries=len(entry_tracks) - matrix.nnz,
+        num_entries=len(entry_tracks),
     )
+
+
+def _playlist_matrix(
+    entry_tracks: array, playlist_lengths: list[int], num_tracks: int
+) -> sp.csr_matrix:
+    """Build the binary track x playlist matrix from the track index of every entry.
+
+    The entries come playlist after playlist, which is the layout of a CSC matrix. Its
+    conversion to CSR lists each track's playlists in increasing order, so summing the
+    duplicates that remain needs no sorting.
+    """
+    indices = np.frombuffer(entry_tracks, dtype=np.int32)
+    index_dtype = np.int32 if len(indices) <= np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(len(playlist_lengths) + 1, dtype=index_dtype)
+    np.cumsum(playlist_lengths, out=indptr[1:])
+    matrix = sp.csc_matrix(
+        (np.ones(len(indices), dtype=np.int8), indices.astype(index_dtype), indptr),
+        shape=(num_tracks, len(playlist_lengths)),
+    ).tocsr()
+    # Summing duplicates turns a repeated track into a 2; a playlist-track pair is one entry.
+    matrix.sum_duplicates()
+    matrix.data[:] = 1
+    return matrix
 
 
 def _raise_empty_uri(path: Path, parsed: _Slice) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import numpy as np
@@ -322,3 +323,26 @@ def test_empty_track_uri_raises(tmp_path):
     assert "pid 7" in message
     assert "track #1" in message
     assert "empty 'track_uri'" in message
+
+
+def test_file_records_name_size_and_digest(tiny_data):
+    first = tiny_data.files[0]
+    assert set(first) == {"name", "bytes", "xxh3_128"}
+    assert len(first["xxh3_128"]) == 32
+    assert first["bytes"] > 0
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cycle_collector_state_restored(tmp_path, enabled):
+    write_slice(tmp_path, [playlist(1, ["spotify:track:a"])])
+    was_enabled = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        read(tmp_path)
+        assert gc.isenabled() is enabled
+        (tmp_path / "broken.json").write_text("{")
+        with pytest.raises(MPDFormatError):
+            read(tmp_path)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was_enabled else gc.disable()
