@@ -8,6 +8,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from nncf_helpers import folded as folded_module  # noqa: E402
 from nncf_helpers.folded import FoldedNNCF  # noqa: E402
 from nncf_helpers.model import (  # noqa: E402
     PLAYLIST_MF,
@@ -143,3 +144,34 @@ def test_save_load_round_trip(default_model, random_cells, tmp_path):
     np.testing.assert_array_equal(
         loaded.score_pairs(playlists, tracks), folded.score_pairs(playlists, tracks)
     )
+
+
+def _random_folded(num_tracks: int, num_playlists: int, width: int = 6) -> FoldedNNCF:
+    rng = np.random.default_rng(3)
+    weights = rng.normal(0.0, 1.0, width)
+    weights[0] = 0.0
+    weights[1] = -abs(weights[1])
+    weights[2] = abs(weights[2])
+    return FoldedNNCF(
+        track_mf=rng.normal(0.0, 0.3, (num_tracks + 1, 4)),
+        playlist_mf=rng.normal(0.0, 0.3, (num_playlists + 1, 4)),
+        track_hidden=rng.normal(0.0, 1.0, (num_tracks + 1, width)),
+        playlist_hidden=rng.normal(0.0, 1.0, (num_playlists + 1, width)),
+        output_weights=weights,
+        output_bias=np.array(0.2),
+        logit_coefficients=np.array([1.1, 0.8, -0.4]),
+    )
+
+
+@pytest.mark.parametrize("num_playlists_scored", [1, 5, 40])
+def test_score_playlists_blocks_match_logits(monkeypatch, num_playlists_scored):
+    # A small block size makes every call cover several blocks and a partial last one.
+    monkeypatch.setattr(folded_module, "SCORE_BLOCK_ELEMENTS", 97)
+    folded = _random_folded(num_tracks=503, num_playlists=60)
+    playlists = np.arange(num_playlists_scored) % folded.num_playlists
+    scores = folded.score_playlists(playlists)
+    expected = folded.logits(np.repeat(playlists, folded.num_tracks),
+                             np.tile(np.arange(folded.num_tracks), len(playlists)))
+    assert scores.dtype == np.float32
+    assert scores.shape == (len(playlists), folded.num_tracks)
+    np.testing.assert_allclose(scores.ravel(), expected, rtol=1e-5, atol=1e-5)
