@@ -21,6 +21,7 @@ import warnings
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 import numpy as np
@@ -48,8 +49,11 @@ class _Track(msgspec.Struct, gc=False):
     artist_name: str = ""
 
 
+_INT64 = np.iinfo(np.int64)
+
+
 class _Playlist(msgspec.Struct, gc=False):
-    pid: int
+    pid: Annotated[int, msgspec.Meta(ge=int(_INT64.min), le=int(_INT64.max))]
     tracks: list[_Track]
     name: str = ""
 
@@ -298,19 +302,32 @@ def _raise_empty_uri(path: Path, parsed: _Slice) -> None:
 def _decode_slice(path: Path, raw: bytes) -> _Slice:
     try:
         return _DECODER.decode(raw)
-    except msgspec.DecodeError:
-        pass
+    except msgspec.DecodeError as error:
+        typed_error = error
+    except RecursionError:
+        raise _nested_too_deeply(path) from None
     # The fast typed decoder failed: decode again without a schema to say exactly what
     # is wrong and where.
     try:
         document = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
         raise MPDFormatError(
-            f"{path}: not valid JSON ({error}). The file may be truncated; replace it "
-            "with a complete copy of the slice."
+            f"{path}: not valid JSON ({error}). The file may be truncated or not UTF-8; "
+            "replace it with a complete copy of the slice."
         ) from None
+    except RecursionError:
+        raise _nested_too_deeply(path) from None
     _explain_slice_error(path, document)
-    raise MPDFormatError(f"{path}: not a valid MPD slice.")  # pragma: no cover
+    # The untyped decoder keeps the last of repeated keys, which can hide what the typed
+    # decoder saw, so its message (with the JSON path) is the explanation left.
+    raise MPDFormatError(f"{path}: not a valid MPD slice: {typed_error}.")
+
+
+def _nested_too_deeply(path: Path) -> MPDFormatError:
+    return MPDFormatError(
+        f"{path}: JSON nested too deeply to read. An MPD slice nests five levels. Replace "
+        "the file with a copy of the slice."
+    )
 
 
 def _explain_slice_error(path: Path, document) -> None:
@@ -330,6 +347,11 @@ def _explain_slice_error(path: Path, document) -> None:
         pid = playlist["pid"]
         if not isinstance(pid, int) or isinstance(pid, bool):
             raise MPDFormatError(f"{where}: field 'pid' must be an integer, got {pid!r}.")
+        if not _INT64.min <= pid <= _INT64.max:
+            raise MPDFormatError(
+                f"{where}: field 'pid' is {pid}, outside the signed 64-bit range. MPD pids "
+                "run from 0 to 999,999."
+            )
         where = f"{path}: playlist pid {pid}"
         if "tracks" not in playlist:
             raise MPDFormatError(f"{where} has no 'tracks' field; every playlist needs one.")

@@ -346,3 +346,35 @@ def test_cycle_collector_state_restored(tmp_path, enabled):
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was_enabled else gc.disable()
+
+
+@pytest.mark.parametrize("pid", [2**63, -(2**63) - 1, 2**64])
+def test_pid_outside_int64_names_pid(tmp_path, pid):
+    write_slice(tmp_path, [playlist(1, ["spotify:track:a"])])
+    (tmp_path / "extra.json").write_text(
+        '{"playlists": [{"pid": %d, "tracks": [{"track_uri": "spotify:track:b"}]}]}' % pid)
+    with pytest.raises(MPDFormatError) as caught:
+        read(tmp_path)
+    message = str(caught.value)
+    assert "extra.json" in message
+    assert str(pid) in message
+    assert "64-bit" in message
+
+
+def test_repeated_key_names_json_path(tmp_path):
+    (tmp_path / "mpd.slice.0-999.json").write_text(
+        '{"playlists": [{"pid": 3, "tracks": [{"track_uri": 5, "track_uri": "t:a"}]}]}')
+    with pytest.raises(MPDFormatError) as caught:
+        read(tmp_path)
+    message = str(caught.value)
+    assert "mpd.slice.0-999.json" in message
+    assert "track_uri" in message
+
+
+def test_deeply_nested_info_raises_format_error(tmp_path):
+    info = "[" * 5000 + "]" * 5000
+    (tmp_path / "mpd.slice.0-999.json").write_text(
+        '{"info": {"x": %s}, "playlists": [{"pid": 3, "tracks": []}]}' % info)
+    with pytest.raises(MPDFormatError) as caught:
+        read(tmp_path)
+    assert "mpd.slice.0-999.json" in str(caught.value)
