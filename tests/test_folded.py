@@ -175,3 +175,15 @@ def test_score_playlists_blocks_match_logits(monkeypatch, num_playlists_scored):
     assert scores.dtype == np.float32
     assert scores.shape == (len(playlists), folded.num_tracks)
     np.testing.assert_allclose(scores.ravel(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_tables_are_read_only_copies():
+    track_hidden = np.zeros((4, 6))
+    folded = _random_folded(num_tracks=3, num_playlists=2)
+    folded = FoldedNNCF(**{**{name: getattr(folded, name) for name in (
+        "track_mf", "playlist_mf", "playlist_hidden", "output_weights", "output_bias",
+        "logit_coefficients")}, "track_hidden": track_hidden})
+    track_hidden[0, 0] = 5.0
+    assert folded.track_hidden[0, 0] == 0.0
+    with pytest.raises(ValueError):
+        folded.track_hidden[0, 0] = 1.0
