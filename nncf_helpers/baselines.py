@@ -19,6 +19,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 from threadpoolctl import threadpool_limits
 
+from nncf_helpers.splits import index_pairs
+
 logger = logging.getLogger(__name__)
 
 
@@ -81,12 +83,7 @@ class Recommender:
     def _check_pairs(
         self, playlists: Sequence[int] | np.ndarray, tracks: Sequence[int] | np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        playlists = self._check_playlists(playlists)
-        tracks = np.asarray(tracks, dtype=np.int64).ravel()
-        if tracks.shape != playlists.shape:
-            raise ValueError(
-                f"playlists and tracks differ in length: {playlists.size} and {tracks.size}."
-            )
+        playlists, tracks = index_pairs(self._check_playlists(playlists), tracks)
         if tracks.size and (tracks.min() < 0 or tracks.max() >= self.num_tracks):
             raise ValueError(
                 f"Track indices must lie in [0, {self.num_tracks - 1}]; got values from "

@@ -136,6 +136,19 @@ def check_folder(name: str, value, must_exist: bool = True) -> Path:
     return path
 
 
+def check_balanced_samples(samples, sample_size, seed) -> dict:
+    """Check the class-balanced test sample settings of 03_evaluate and 04_compare_checkpoints.
+
+    04_compare_checkpoints reuses the results of 03_evaluate when these settings are equal,
+    so both notebooks build them here.
+    """
+    return {
+        "BALANCED_SAMPLES": check_int("BALANCED_SAMPLES", samples, minimum=1),
+        "BALANCED_SAMPLE_SIZE": check_int("BALANCED_SAMPLE_SIZE", sample_size, minimum=2),
+        "SEED": check_int("SEED", seed, minimum=0),
+    }
+
+
 def _range_text(minimum, maximum) -> str:
     if minimum is not None and maximum is not None:
         return f" in [{minimum}, {maximum}]"

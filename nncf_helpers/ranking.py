@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from nncf_helpers.splits import index_pairs
+
 logger = logging.getLogger(__name__)
 
 ScorePairs = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -86,15 +88,7 @@ def ndcg_at_k(ranks: np.ndarray, k: int = 10) -> float:
 
 
 def _test_pairs(test_playlists, test_tracks) -> tuple[np.ndarray, np.ndarray]:
-    """Return the test positives as two int64 arrays of equal length."""
-    test_playlists = np.asarray(test_playlists, dtype=np.int64).ravel()
-    test_tracks = np.asarray(test_tracks, dtype=np.int64).ravel()
-    if test_playlists.shape != test_tracks.shape:
-        raise ValueError(
-            f"test_playlists and test_tracks differ in length: {test_playlists.size} and "
-            f"{test_tracks.size}."
-        )
-    return test_playlists, test_tracks
+    return index_pairs(test_playlists, test_tracks, names=("test_playlists", "test_tracks"))
 
 
 def _cell_keys(playlists: np.ndarray, tracks: np.ndarray, num_tracks: int) -> np.ndarray:

@@ -104,6 +104,24 @@ class Split:
         }
 
 
+def index_pairs(
+    playlists, tracks, names: tuple[str, str] = ("playlists", "tracks")
+) -> tuple[np.ndarray, np.ndarray]:
+    """Convert (playlist, track) index pairs to two flat int64 arrays of equal length.
+
+    Raises:
+        ValueError: The two lengths differ. ``names`` name the arguments in the message.
+    """
+    playlists = np.asarray(playlists, dtype=np.int64).ravel()
+    tracks = np.asarray(tracks, dtype=np.int64).ravel()
+    if playlists.shape != tracks.shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same length, got {playlists.size} and "
+            f"{tracks.size}."
+        )
+    return playlists, tracks
+
+
 def positive_keys_of(matrix: sp.spmatrix) -> np.ndarray:
     """Sorted keys of the nonzero cells of a track x playlist matrix."""
     coo = sp.coo_matrix(matrix)

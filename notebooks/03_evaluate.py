@@ -41,12 +41,7 @@ OVERWRITE: bool = False  # replace artifacts of another run
 
 # %%
 run_dir = params.check_folder("RUN_DIR", RUN_DIR)
-settings = {
-    "BALANCED_SAMPLES": params.check_int("BALANCED_SAMPLES", BALANCED_SAMPLES, minimum=1),
-    "BALANCED_SAMPLE_SIZE": params.check_int("BALANCED_SAMPLE_SIZE", BALANCED_SAMPLE_SIZE,
-                                             minimum=2),
-    "SEED": params.check_int("SEED", SEED, minimum=0),
-}
+settings = params.check_balanced_samples(BALANCED_SAMPLES, BALANCED_SAMPLE_SIZE, SEED)
 overwrite = params.check_bool("OVERWRITE", OVERWRITE)
 folders = paths.step_folders(run_dir)
 split_manifest = artifacts.read_manifest(folders["split"], "01_split")

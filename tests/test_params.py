@@ -8,6 +8,7 @@ import pytest
 
 from nncf_helpers.params import (
     ParameterError,
+    check_balanced_samples,
     check_bool,
     check_choice,
     check_float,
@@ -175,3 +176,19 @@ def test_relative_folder_resolves_from_project_root():
     assert check_folder("RUN_DIR", "data/runs/x", must_exist=False) == (
         PROJECT_ROOT / "data" / "runs" / "x")
     assert resolve("/tmp/absolute") == resolve("/tmp/absolute").absolute()
+
+
+def test_balanced_samples_settings_converted():
+    settings = check_balanced_samples("100", 10_000, "0")
+    assert settings == {"BALANCED_SAMPLES": 100, "BALANCED_SAMPLE_SIZE": 10_000, "SEED": 0}
+
+
+@pytest.mark.parametrize("samples, sample_size, seed, name", [
+    (0, 10, 0, "BALANCED_SAMPLES"),
+    (1, 1, 0, "BALANCED_SAMPLE_SIZE"),
+    (1, 10, -1, "SEED"),
+])
+def test_balanced_samples_out_of_range_names_parameter(samples, sample_size, seed, name):
+    with pytest.raises(ParameterError) as caught:
+        check_balanced_samples(samples, sample_size, seed)
+    assert name in str(caught.value)

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from nncf_helpers.splits import (
     Split,
     contains_sorted,
+    index_pairs,
     load_split,
     load_tables,
     positive_keys_of,
@@ -251,3 +252,19 @@ def test_require_ones_rejects_training_without_ones():
 def test_require_ones_accepts_every_set_with_ones():
     split = _split_with_labels([1, 0], [1, 0], positive_keys=[0, 5, 10])
     split.require_ones()
+
+
+def test_index_pairs_flattens_to_int64():
+    playlists, tracks = index_pairs([[1, 2]], (3.0, 4.0))
+    assert playlists.dtype == np.int64
+    assert tracks.dtype == np.int64
+    assert playlists.tolist() == [1, 2]
+    assert tracks.tolist() == [3, 4]
+
+
+def test_index_pairs_length_mismatch_names_arguments():
+    with pytest.raises(ValueError) as caught:
+        index_pairs([1, 2], [3], names=("test_playlists", "test_tracks"))
+    message = str(caught.value)
+    assert "test_playlists and test_tracks" in message
+    assert "2 and 1" in message
