@@ -186,7 +186,7 @@ def measure_reader(folder: Path, repeats: int) -> tuple[dict, object]:
 
 def merge_reader_rounds(first: dict, second: dict) -> dict:
     """Combine two rounds of ``measure_reader``: the best read of both counts."""
-    rounds = [first.get("rounds", [dict(first)])[0], second]
+    rounds = [first, second]
     best = min(rounds, key=lambda result: result["best_seconds"])
     merged = {**best, "rounds": rounds,
               "best_cpu_seconds": min(result["best_cpu_seconds"] for result in rounds)}

@@ -36,6 +36,7 @@ from nncf_helpers.model import (
     TRACK_MF,
     TRACK_MLP,
 )
+from nncf_helpers.splits import index_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +65,6 @@ _ARRAY_NAMES = (
 )
 
 
-def _index_pairs(playlists, tracks) -> tuple[np.ndarray, np.ndarray]:
-    """Return (playlist, track) index pairs as two int64 arrays of equal length."""
-    playlists = np.asarray(playlists, dtype=np.int64).ravel()
-    tracks = np.asarray(tracks, dtype=np.int64).ravel()
-    if playlists.shape != tracks.shape:
-        raise ValueError(
-            f"playlists and tracks must have the same length, got {playlists.size} and "
-            f"{tracks.size}."
-        )
-    return playlists, tracks
-
-
 def _to_float64(variable) -> np.ndarray:
     return np.asarray(variable, dtype=np.float64)
 
@@ -96,6 +85,12 @@ def _dense_weights(layer) -> tuple[np.ndarray, np.ndarray]:
     kernel = _to_float64(layer.kernel)
     bias = _to_float64(layer.bias) if layer.use_bias else np.zeros(kernel.shape[1])
     return kernel, bias
+
+
+def _compose_dense(kernel: np.ndarray, bias: np.ndarray, layer) -> tuple[np.ndarray, np.ndarray]:
+    """Compose the affine map ``x @ kernel + bias`` with the dense layer that follows it."""
+    layer_kernel, layer_bias = _dense_weights(layer)
+    return kernel @ layer_kernel, bias @ layer_kernel + layer_bias
 
 
 def _batch_norm_affine(layer) -> tuple[np.ndarray, np.ndarray]:
@@ -130,9 +125,7 @@ def _fold_mlp(model, mlp_dim: int) -> tuple[np.ndarray, np.ndarray, int]:
                 f"Layer {dense.name} has activation {_activation_name(dense)!r}, but folding "
                 f"needs {expected!r} there."
             )
-        layer_kernel, layer_bias = _dense_weights(dense)
-        kernel = kernel @ layer_kernel
-        bias = bias @ layer_kernel + layer_bias
+        kernel, bias = _compose_dense(kernel, bias, dense)
 
         batch_norm = _layer_or_none(model, f"{MLP_BATCH_NORM_PREFIX}{depth}")
         if batch_norm is not None:
@@ -157,9 +150,7 @@ def _fold_combine(model) -> np.ndarray:
                 f"Layer {layer.name} has activation {_activation_name(layer)!r}, but folding "
                 "needs the combine layers to be linear."
             )
-        layer_kernel, layer_bias = _dense_weights(layer)
-        kernel = kernel @ layer_kernel
-        bias = bias @ layer_kernel + layer_bias
+        kernel, bias = _compose_dense(kernel, bias, layer)
         depth += 1
 
     prediction = model.get_layer(PREDICTION)
@@ -168,9 +159,7 @@ def _fold_combine(model) -> np.ndarray:
             f"Layer {PREDICTION} must be a two-unit softmax; found {prediction.units} units with "
             f"activation {_activation_name(prediction)!r}."
         )
-    layer_kernel, layer_bias = _dense_weights(prediction)
-    logit_kernel = kernel @ layer_kernel
-    logit_bias = bias @ layer_kernel + layer_bias
+    logit_kernel, logit_bias = _compose_dense(kernel, bias, prediction)
     # Row 0 of the kernel multiplies the MF score and row 1 the MLP score, in the order of the
     # streams_concat layer.
     difference = logit_kernel[:, 1] - logit_kernel[:, 0]
@@ -322,7 +311,7 @@ class FoldedNNCF:
         Returns:
             Logits of shape (n,); ``sigmoid(logit)`` is the model's P(track in playlist).
         """
-        playlists, tracks = _index_pairs(playlists, tracks)
+        playlists, tracks = index_pairs(playlists, tracks)
         self._check_indices(playlists, self.playlist_mf.shape[0], "Playlist")
         self._check_indices(tracks, self.track_mf.shape[0], "Track")
 
@@ -349,7 +338,7 @@ class FoldedNNCF:
         Returns:
             float32 probabilities of shape (n,), equal to ``model.predict(...)[:, 1]``.
         """
-        playlists, tracks = _index_pairs(playlists, tracks)
+        playlists, tracks = index_pairs(playlists, tracks)
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}.")
         scores = np.empty(playlists.size, dtype=np.float32)
@@ -421,7 +410,7 @@ class FoldedNNCF:
         weights = self.output_weights.ravel()
         playlist_hidden = self.playlist_hidden[playlists]
         thresholds = np.ascontiguousarray((-0.5 * weights * playlist_hidden).T, dtype=np.float32)
-        playlist_half = (0.5 * playlist_hidden @ weights + self.output_bias.ravel()[0])
+        playlist_half = 0.5 * playlist_hidden @ weights + self.output_bias.ravel()[0]
         playlist_half = playlist_half.astype(np.float32)[:, None]
         accumulate = [np.add if weight >= 0 else np.subtract for weight in weights]
         block = max(1, min(self.num_tracks, SCORE_BLOCK_ELEMENTS // max(1, len(playlists))))

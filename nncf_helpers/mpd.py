@@ -280,7 +280,7 @@ def _playlist_matrix(
     indptr = np.zeros(len(playlist_lengths) + 1, dtype=index_dtype)
     np.cumsum(playlist_lengths, out=indptr[1:])
     matrix = sp.csc_matrix(
-        (np.ones(len(indices), dtype=np.int8), indices.astype(index_dtype), indptr),
+        (np.ones(len(indices), dtype=np.int8), indices.astype(index_dtype, copy=False), indptr),
         shape=(num_tracks, len(playlist_lengths)),
     ).tocsr()
     # Summing duplicates turns a repeated track into a 2; a playlist-track pair is one entry.
@@ -312,8 +312,8 @@ def _decode_slice(path: Path, raw: bytes) -> _Slice:
         document = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
         raise MPDFormatError(
-            f"{path}: not valid JSON ({error}). The file may be truncated or not UTF-8; "
-            "replace it with a complete copy of the slice."
+            f"{path}: not valid JSON ({error}). The file may be truncated or not UTF-8. "
+            "Replace it with a complete copy of the slice."
         ) from None
     except RecursionError:
         raise _nested_too_deeply(path) from None
